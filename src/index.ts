@@ -1,0 +1,35 @@
+import { Hono } from "hono";
+import { adminRoutes } from "./admin";
+import type { AppEnv } from "./app-env";
+import { joinRoutes } from "./join/route";
+import { ApiError, errorResponse } from "./lib/errors";
+import { describeError, log } from "./lib/log";
+
+// Infoblox clients use both base paths for the same API.
+export const BASE_PATHS = ["/host-activation/v1", "/atlas-host-activation/v1"] as const;
+
+const api = new Hono<AppEnv>();
+api.route("/", joinRoutes);
+api.route("/", adminRoutes);
+
+export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  c.set("requestId", c.req.header("cf-ray") ?? crypto.randomUUID());
+  await next();
+});
+
+for (const base of BASE_PATHS) app.route(base, api);
+
+app.notFound((c) =>
+  errorResponse(c, new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}; routes are under ${BASE_PATHS.join(" and ")}.`)),
+);
+
+app.onError((error, c) => {
+  if (error instanceof ApiError) return errorResponse(c, error);
+  // The cause goes to the log; the client gets the request id to quote.
+  log.error("unhandled_error", { request_id: c.get("requestId"), path: new URL(c.req.url).pathname, error: describeError(error) });
+  return errorResponse(c, new ApiError(500, "INTERNAL", "The request failed on our side; quote the request_id if you report it."));
+});
+
+export default app;
