@@ -42,7 +42,7 @@ export function queryD1(sql, target) {
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-/** A new API key: `jtk_` and 40 base62 characters (about 238 random bits). */
+/** Generates an API key: `jtk_` and 40 base62 characters (about 238 random bits). */
 export function generateApiKey() {
   let key = "";
   while (key.length < 40) {

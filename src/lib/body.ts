@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { ApiError, invalidArgument } from "./errors";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
