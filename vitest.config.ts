@@ -18,7 +18,7 @@ export default defineConfig(async () => {
       include: ["test/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
       // Service logs are printed for failing tests only.
-      silent: "passed-only",
+      silent: "passed-only" as const,
     },
   };
 });

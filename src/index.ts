@@ -2,8 +2,8 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin";
 import type { AppEnv } from "./app-env";
 import { joinRoutes } from "./join/route";
-import { ApiError, errorResponse } from "./lib/errors";
-import { describeError, log } from "./lib/log";
+import { ApiError, errorResponse, storageUnavailable } from "./lib/errors";
+import { describeError, isStorageError, log } from "./lib/log";
 
 // Infoblox clients use both base paths for the same API.
 export const BASE_PATHS = ["/host-activation/v1", "/atlas-host-activation/v1"] as const;
@@ -28,7 +28,12 @@ app.notFound((c) =>
 app.onError((error, c) => {
   if (error instanceof ApiError) return errorResponse(c, error);
   // The cause goes to the log; the client gets the request id to quote.
-  log.error("unhandled_error", { request_id: c.get("requestId"), path: new URL(c.req.url).pathname, error: describeError(error) });
+  const fields = { request_id: c.get("requestId"), path: new URL(c.req.url).pathname, error: describeError(error) };
+  if (isStorageError(error)) {
+    log.error("storage_failed", fields);
+    return errorResponse(c, storageUnavailable());
+  }
+  log.error("unhandled_error", fields);
   return errorResponse(c, new ApiError(500, "INTERNAL", "The request failed on our side; quote the request_id if you report it."));
 });
 
