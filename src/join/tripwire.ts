@@ -3,9 +3,12 @@ import { RECORD_REJECTED_ATTEMPTS } from "./statements";
 
 // Attempts to join with a revoked or expired token are buffered in this isolate and written to D1
 // once per flush window, in one batch, after the responses have gone out. So a flood costs each
-// token at most one D1 write per window per isolate (12 a minute at the default 5 s window).
+// isolate at most one D1 batch per window (12 a minute at the default 5 s window).
 // NOTE: the count is a lower bound. Attempts buffered in an isolate that is evicted before its
 // flush runs, or whose flush fails, are lost; nothing is ever counted twice.
+// NOTE: a batch contains one statement per token. D1 limits queries per Worker invocation (1000 on
+// Workers Paid, 50 on Free, per developers.cloudflare.com/d1/platform/limits); whether each
+// statement of a batch counts toward that limit is not verified here.
 
 interface Pending {
   attempts: number;
@@ -13,10 +16,20 @@ interface Pending {
   lastIp: string | null;
 }
 
-const pending = new Map<string, Pending>();
-let flushScheduled = false;
+/** The open flush window: attempts buffered since the last flush are written once `dueAt` (epoch ms) passes. */
+interface FlushWindow {
+  dueAt: number;
+}
 
-/** Buffers one rejected attempt for `tokenId` and schedules a flush through `waitUntil` if none is due. */
+const pending = new Map<string, Pending>();
+let openWindow: FlushWindow | null = null;
+
+/**
+ * Buffers one rejected attempt for `tokenId` and adds a flush of the open window to this request's
+ * `waitUntil`. Every request that buffers an attempt waits for the window, and the first to wake
+ * writes the batch, so a request context that the runtime drops before its flush runs never leaves
+ * attempts unflushed while later attempts keep arriving.
+ */
 export function recordRejectedAttempt(
   ctx: { waitUntil(promise: Promise<unknown>): void },
   db: D1Database,
@@ -36,17 +49,20 @@ export function recordRejectedAttempt(
     }
   }
 
-  if (flushScheduled) return;
-  flushScheduled = true;
-  ctx.waitUntil(flushAfter(db, flushAfterMs));
+  openWindow ??= { dueAt: at + flushAfterMs };
+  ctx.waitUntil(flushWhenDue(db, openWindow));
 }
 
-async function flushAfter(db: D1Database, delayMs: number): Promise<void> {
-  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+async function flushWhenDue(db: D1Database, window: FlushWindow): Promise<void> {
+  // Waits at least one timer turn even for a zero window, so that the D1 write never runs in the
+  // request's own path and attempts from concurrent requests share one batch.
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, window.dueAt - Date.now())));
+  // Another request's flush of this window already ran.
+  if (openWindow !== window) return;
 
+  openWindow = null;
   const batch = [...pending.entries()];
   pending.clear();
-  flushScheduled = false;
   if (batch.length === 0) return;
 
   try {

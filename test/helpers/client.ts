@@ -36,7 +36,9 @@ export async function call(path: string, options: CallOptions = {}): Promise<Cal
     body = JSON.stringify(options.body);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", "192.0.2.10");
+  // A fresh documentation address (RFC 5737) per call, so that one test's failed joins never push
+  // another test over the per-IP failure limit. Tests of the limit pass their own address.
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `198.51.100.${Math.floor(Math.random() * 254) + 1}`);
 
   const request = new Request(`http://join-tokens.test${path.startsWith("/") ? path : `${BASE}/${path}`}`, {
     method: options.method ?? (body === undefined ? "GET" : "POST"),
