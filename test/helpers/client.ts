@@ -6,6 +6,8 @@ import { randomBase62 } from "../../src/lib/ids";
 
 export const BASE = "/host-activation/v1";
 
+let callCount = 0;
+
 export interface CallOptions {
   method?: string;
   /** A value to send as JSON, or a raw string body sent as is. */
@@ -36,9 +38,9 @@ export async function call(path: string, options: CallOptions = {}): Promise<Cal
     body = JSON.stringify(options.body);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  // A fresh documentation address (RFC 5737) per call, so that one test's failed joins never push
-  // another test over the per-IP failure limit. Tests of the limit pass their own address.
-  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `198.51.100.${Math.floor(Math.random() * 254) + 1}`);
+  // A new documentation address (2001:db8::/32, RFC 3849) per call, so that one test's failed joins
+  // never push another test over the per-IP failure limit. Tests of the limit pass their own address.
+  if (!headers.has("cf-connecting-ip")) headers.set("cf-connecting-ip", `2001:db8::${(++callCount).toString(16)}`);
 
   const request = new Request(`http://join-tokens.test${path.startsWith("/") ? path : `${BASE}/${path}`}`, {
     method: options.method ?? (body === undefined ? "GET" : "POST"),
