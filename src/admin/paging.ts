@@ -28,6 +28,7 @@ function wholeNumber(query: Record<string, string>, name: string, min: number, m
  * previous page; with one, the page continues after that id and `_offset` must be absent or 0.
  */
 export function readPage(query: Record<string, string>): Page {
+  // Other query parameters, the Host Activation API's _filter, _order_by and _fields among them, are ignored.
   const limit = wholeNumber(query, "_limit", 1, MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE);
   const offset = wholeNumber(query, "_offset", 0, MAX_OFFSET, 0);
 

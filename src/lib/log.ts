@@ -1,3 +1,5 @@
+import { DrizzleQueryError } from "drizzle-orm";
+
 // One JSON line per event, so that Workers Logs can index the fields. Callers pass ids and codes,
 // never a token string, a secret, an API key or a whole database row.
 
@@ -31,6 +33,6 @@ export function describeError(error: unknown): string {
 /** True for failures of the storage layer: D1's own errors and Drizzle's wrappers of them. */
 export function isStorageError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  if (error.name === "DrizzleQueryError") return true;
+  if (error instanceof DrizzleQueryError) return true;
   return /\bD1_|SQLITE_/.test(error.message);
 }
