@@ -4,6 +4,7 @@ import type { AppEnv } from "./app-env";
 import { joinRoutes } from "./join/route";
 import { ApiError, errorResponse, storageUnavailable } from "./lib/errors";
 import { describeError, isStorageError, log } from "./lib/log";
+import { uiRoutes } from "./ui";
 
 // Infoblox clients use both base paths for the same API.
 export const BASE_PATHS = ["/host-activation/v1", "/atlas-host-activation/v1"] as const;
@@ -20,9 +21,10 @@ app.use(async (c, next) => {
 });
 
 for (const base of BASE_PATHS) app.route(base, api);
+app.route("/", uiRoutes);
 
 app.notFound((c) =>
-  errorResponse(c, new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}; routes are under ${BASE_PATHS.join(" and ")}.`)),
+  errorResponse(c, new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}; the API is under ${BASE_PATHS.join(" and ")}, and the admin page is at /admin.`)),
 );
 
 app.onError((error, c) => {
