@@ -11,7 +11,8 @@ export const ADMIN_BODY_LIMIT_BYTES = 64 * 1024;
 export const adminRoutes = new Hono<AppEnv>();
 
 // Registered per path, not with "*", so that the join route mounted beside these stays unauthenticated.
-for (const path of ["/jointoken", "/jointoken/*", "/jointokens"]) {
+// Hono's "/jointoken/*" also matches "/jointoken" itself, so listing both would look the key up twice.
+for (const path of ["/jointoken/*", "/jointokens"]) {
   adminRoutes.use(
     path,
     requireApiKey,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, inArray, isNull, lt } from "drizzle-orm";
+import { and, asc, desc, eq, gt, isNull, lt, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
@@ -143,10 +143,12 @@ tokenRoutes.delete("/jointokens", async (c) => {
   const malformed = ids.findIndex((id) => !isResourceId(id));
   if (malformed !== -1) throw notFound(`No join token with id ${JSON.stringify(ids[malformed])} exists in this account.`, `ids.${malformed}`);
 
+  // D1 allows at most 100 bound parameters per query (Cloudflare's D1 limits page), and a bulk revoke
+  // takes up to 100 ids plus the account id, so the ids go in as one JSON array.
   const rows = await drizzle(c.env.DB)
     .select()
     .from(joinTokens)
-    .where(and(eq(joinTokens.accountId, accountId), inArray(joinTokens.id, unique)));
+    .where(and(eq(joinTokens.accountId, accountId), sql`${joinTokens.id} IN (SELECT value FROM json_each(${JSON.stringify(unique)}))`));
   const found = new Set(rows.map((row) => row.id));
   const missing = ids.findIndex((id) => !found.has(id));
   // All or nothing: one unknown id revokes none of them.

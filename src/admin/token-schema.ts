@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { text } from "../lib/body";
+import { describeValue, text } from "../lib/body";
 import { parseRfc3339 } from "../lib/time";
 
 // Field limits. They bound storage per token and are far above what the admin UI needs.
@@ -11,8 +11,8 @@ export const TAG_VALUE_MAX = 256;
 export const USE_LIMIT_MAX = 1_000_000_000;
 
 const expiresAt = z
-  .string({ error: "must be an RFC 3339 date-time string or null" })
-  .max(64, { error: "must be an RFC 3339 date-time string or null" })
+  .string({ error: (issue) => `must be an RFC 3339 date-time string such as 2027-01-31T12:00:00.000Z, or null; received ${describeValue(issue.input)}` })
+  .max(64, { error: "must be an RFC 3339 date-time of at most 64 characters, such as 2027-01-31T12:00:00.000Z" })
   .transform((value, ctx) => {
     const parsed = parseRfc3339(value);
     if (typeof parsed === "string") {
@@ -23,12 +23,36 @@ const expiresAt = z
   });
 
 const tagValue = z.union([text({ max: TAG_VALUE_MAX }), z.number().finite(), z.boolean()], {
-  error: `must be a string of at most ${TAG_VALUE_MAX} characters, a number or a boolean`,
+  error: (issue) => `must be a string of at most ${TAG_VALUE_MAX} characters, a number or a boolean; received ${describeValue(issue.input)}`,
 });
 
-const tags = z
-  .record(text({ min: 1, max: TAG_KEY_MAX }), tagValue, { error: "must be a JSON object of tag names to values" })
-  .refine((value) => Object.keys(value).length <= TAGS_MAX, { error: `must have at most ${TAGS_MAX} tags` });
+// `__proto__` is rejected because z.record builds its output by assignment, which would drop that key silently.
+const tagName = text({ min: 1, max: TAG_KEY_MAX }).refine((name) => name !== "__proto__", { error: "cannot be __proto__" });
+
+/**
+ * Checks the tag names of the parsed JSON object. Reports a bad name against `tags` itself: as a path
+ * segment, an empty or control-character name would make an unreadable field such as `tags.`.
+ */
+function checkTagNames(value: unknown, ctx: z.RefinementCtx): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  for (const name of Object.keys(value)) {
+    const result = tagName.safeParse(name);
+    if (!result.success) {
+      const reason = result.error.issues[0]?.message ?? "is invalid";
+      ctx.addIssue({ code: "custom", message: `contains the tag name ${JSON.stringify(name.slice(0, 40))}, which ${reason}` });
+    }
+  }
+  return value;
+}
+
+const tags = z.preprocess(
+  checkTagNames,
+  z
+    .record(z.string(), tagValue, { error: (issue) => `must be a JSON object of tag names to values; received ${describeValue(issue.input)}` })
+    .refine((value) => Object.keys(value).length <= TAGS_MAX, {
+      error: (issue) => `must have at most ${TAGS_MAX} tags; received ${Object.keys(issue.input as object).length}`,
+    }),
+);
 
 const useLimit = z
   .number({ error: `must be a whole number from 1 to ${USE_LIMIT_MAX}, or null for unlimited` })
@@ -38,18 +62,30 @@ const useLimit = z
 
 // Read-only fields of the Host Activation join token object. Clients that send a whole object back
 // (Terraform, Ansible) include them, so they are accepted when well-typed and never applied.
+const readOnlyText = () =>
+  z
+    .string({ error: (issue) => `is read-only and ignored, but when sent must be a string or null; received ${describeValue(issue.input)}` })
+    .nullable()
+    .optional();
+const readOnlyCount = () =>
+  z
+    .union([z.number(), z.string()], {
+      error: (issue) => `is read-only and ignored, but when sent must be a number, a string or null; received ${describeValue(issue.input)}`,
+    })
+    .nullable()
+    .optional();
 const readOnly = {
-  id: z.string().nullable().optional(),
-  token_id: z.string().nullable().optional(),
-  status: z.string().nullable().optional(),
-  use_counter: z.union([z.number(), z.string()]).nullable().optional(),
-  last_used_at: z.string().nullable().optional(),
-  deleted_at: z.string().nullable().optional(),
-  created_at: z.string().nullable().optional(),
-  updated_at: z.string().nullable().optional(),
-  rejected_attempts: z.union([z.number(), z.string()]).nullable().optional(),
-  last_rejected_at: z.string().nullable().optional(),
-  last_rejected_ip: z.string().nullable().optional(),
+  id: readOnlyText(),
+  token_id: readOnlyText(),
+  status: readOnlyText(),
+  use_counter: readOnlyCount(),
+  last_used_at: readOnlyText(),
+  deleted_at: readOnlyText(),
+  created_at: readOnlyText(),
+  updated_at: readOnlyText(),
+  rejected_attempts: readOnlyCount(),
+  last_rejected_at: readOnlyText(),
+  last_rejected_ip: readOnlyText(),
 };
 
 export const createTokenSchema = z.strictObject({
@@ -72,12 +108,18 @@ export const updateTokenSchema = z.strictObject({
 });
 
 export const MAX_IDS_PER_BULK_REVOKE = 100;
+const idsExpected = `an array of 1 to ${MAX_IDS_PER_BULK_REVOKE} token ids`;
 
 export const revokeManySchema = z.strictObject({
   ids: z
-    .array(z.string({ error: "must be a string token id" }).max(64, { error: "must be a token id of at most 64 characters" }), {
-      error: `must be an array of 1 to ${MAX_IDS_PER_BULK_REVOKE} token ids`,
-    })
-    .min(1, { error: `must be an array of 1 to ${MAX_IDS_PER_BULK_REVOKE} token ids` })
-    .max(MAX_IDS_PER_BULK_REVOKE, { error: `must be an array of 1 to ${MAX_IDS_PER_BULK_REVOKE} token ids` }),
+    .array(
+      z
+        .string({ error: (issue) => `must be a token id string, the \`id\` of a join token; received ${describeValue(issue.input)}` })
+        .max(64, { error: "must be a token id of at most 64 characters, the `id` of a join token" }),
+      { error: (issue) => (issue.input === undefined ? `is required; send ${idsExpected}` : `must be ${idsExpected}; received ${describeValue(issue.input)}`) },
+    )
+    .min(1, { error: `must be ${idsExpected}; received an empty array` })
+    .max(MAX_IDS_PER_BULK_REVOKE, {
+      error: (issue) => `must be ${idsExpected}; received ${Array.isArray(issue.input) ? issue.input.length : "more"}, so send them in several requests`,
+    }),
 });
