@@ -24,7 +24,7 @@ for (const base of BASE_PATHS) app.route(base, api);
 app.route("/", uiRoutes);
 
 app.notFound((c) =>
-  errorResponse(c, new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}; the API is under ${BASE_PATHS.join(" and ")}, and the admin page is at /admin.`)),
+  errorResponse(c, new ApiError(404, "NOT_FOUND", `No route for ${c.req.method} ${new URL(c.req.url).pathname}; the API is under ${BASE_PATHS.join(" and ")}, and the admin page is at /admin.`, "path")),
 );
 
 app.onError((error, c) => {

@@ -179,7 +179,7 @@ async function revoke(env: Env, rows: JoinTokenRow[], requestId: string): Promis
   for (const row of rows) {
     log.info("token_revoked", { account_id: row.accountId, id: row.id, token_id: row.tokenId, request_id: requestId });
   }
-  await Promise.all(rows.map((row) => markRevoked(env.REVOCATIONS, row.tokenId, row.revokedAt ?? now)));
+  await Promise.all(rows.map((row) => markRevoked(env.REVOCATIONS, row.tokenId, row.revokedAt ?? now, row.secretHash)));
 }
 
 tokenRoutes.get("/jointoken/:id/hosts", async (c) => {

@@ -5,7 +5,7 @@ import { readJsonBody, parseWith } from "../lib/body";
 import { ApiError, storageUnavailable } from "../lib/errors";
 import { sha256Hex } from "../lib/ids";
 import { describeError, log } from "../lib/log";
-import { isMarkedRevoked, markRevoked } from "../lib/revocations";
+import { markRevoked, readRevocation } from "../lib/revocations";
 import { hostView } from "../lib/host-view";
 import { parseTokenString } from "../lib/token-string";
 import { isOverFailureLimit } from "./failure-limit";
@@ -56,7 +56,11 @@ async function join(c: Context<AppEnv>): Promise<Response> {
 
   const now = Date.now();
   const ip = sourceIp(c.req.raw);
-  if (await isMarkedRevoked(c.env.REVOCATIONS, parts.tokenId)) {
+  const secretHash = await sha256Hex(parts.secret);
+  const revocation = await readRevocation(c.env.REVOCATIONS, parts.tokenId);
+  if (revocation !== null) {
+    // A wrong secret for a revoked token id is a guess, not the token leaking: refuse it as invalid.
+    if (revocation.secretHash !== undefined && revocation.secretHash !== secretHash) throw tokenInvalid();
     recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
     throw tokenRevoked();
   }
@@ -65,7 +69,7 @@ async function join(c: Context<AppEnv>): Promise<Response> {
   try {
     outcome = await runJoin(c.env.DB, {
       tokenId: parts.tokenId,
-      secretHash: await sha256Hex(parts.secret),
+      secretHash,
       hostKey: input.ophid !== undefined ? `ophid:${input.ophid}` : idempotencyKey !== undefined ? `key:${idempotencyKey}` : null,
       ophid: input.ophid ?? null,
       hostSerial: input.host_serial,
@@ -87,7 +91,7 @@ async function join(c: Context<AppEnv>): Promise<Response> {
       throw tokenInvalid();
     case "revoked":
       // D1 knows of a revoke that this location's KV did not: refill KV so later attempts skip D1.
-      c.executionCtx.waitUntil(markRevoked(c.env.REVOCATIONS, parts.tokenId, outcome.revokedAt));
+      c.executionCtx.waitUntil(markRevoked(c.env.REVOCATIONS, parts.tokenId, outcome.revokedAt, secretHash));
       recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
       throw tokenRevoked();
     case "expired":

@@ -139,7 +139,6 @@ describe("routes outside the API", () => {
 
     const response = await call(path, { method, key, body: method === "GET" ? undefined : {} });
 
-    // NOTE: the app-wide 404 for an unknown route (src/index.ts) names no field.
-    expectError(response, 404, "NOT_FOUND", null);
+    expectError(response, 404, "NOT_FOUND", "path");
   });
 });

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createAccount, createToken, join } from "../helpers/client";
+import { readSecretHash } from "../helpers/bindings";
 import { BASES, d1FailingAfterAuth, expectError, expectStorageUnavailable, freshIp, insertToken } from "./support";
 
 const revokeMany = (key: string, body: unknown, options: { base?: string; env?: Env } = {}) =>
@@ -88,7 +89,7 @@ describe("bulk revoke success", () => {
     expect((await revokeMany(key, { ids: [a.token.id, b.token.id] })).status).toBe(204);
 
     expect((await call(`jointoken/${a.token.id}`, { key })).json.result.deleted_at).toBe(before);
-    expect(await env.REVOCATIONS.get(`revoked:${a.token.token_id}`, "json")).toEqual({ revoked_at: Date.parse(before) });
+    expect(await env.REVOCATIONS.get(`revoked:${a.token.token_id}`, "json")).toEqual({ revoked_at: Date.parse(before), secret_hash: await readSecretHash(a.token.id) });
     expect(await statusOf(key, b.token.id)).toBe("REVOKED");
   });
 

@@ -1,13 +1,15 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, createAccount, createToken, join } from "../helpers/client";
+import { readSecretHash } from "../helpers/bindings";
 import { BASES, d1FailingAfterAuth, expectError, expectNoSecret, expectStorageUnavailable, freshIp, isoIn, readTokenRow, RFC3339_MS } from "./support";
 
 const revoke = (key: string, id: string, base: string = BASES[0]) => call(`${base}/jointoken/${id}`, { method: "DELETE", key });
 
 const read = async (key: string, id: string) => (await call(`jointoken/${id}`, { key })).json.result;
 
-const revocationOf = async (tokenId: string) => env.REVOCATIONS.get<{ revoked_at: number }>(`revoked:${tokenId}`, "json");
+const revocationOf = async (tokenId: string) =>
+  env.REVOCATIONS.get<{ revoked_at: number; secret_hash: string }>(`revoked:${tokenId}`, "json");
 
 /** Wraps the real KV binding so that every write fails, as a KV outage would. */
 function failingKvWrites(): KVNamespace {
@@ -46,7 +48,7 @@ describe("revoke success", () => {
     await revoke(key, token.id);
 
     const deletedAt = (await read(key, token.id)).deleted_at;
-    expect(await revocationOf(token.token_id)).toEqual({ revoked_at: Date.parse(deletedAt) });
+    expect(await revocationOf(token.token_id)).toEqual({ revoked_at: Date.parse(deletedAt), secret_hash: await readSecretHash(token.id) });
   });
 
   it("refuses later joins", async () => {
@@ -73,7 +75,7 @@ describe("revoke success", () => {
     const second = await read(key, token.id);
     expect(second.deleted_at).toBe(first.deleted_at);
     expect(second).toEqual(first);
-    expect(await revocationOf(token.token_id)).toEqual({ revoked_at: Date.parse(first.deleted_at) });
+    expect(await revocationOf(token.token_id)).toEqual({ revoked_at: Date.parse(first.deleted_at), secret_hash: await readSecretHash(token.id) });
   });
 
   it("rewrites a missing KV entry", async () => {
@@ -85,7 +87,7 @@ describe("revoke success", () => {
 
     expect((await revoke(key, token.id)).status).toBe(204);
 
-    expect(await revocationOf(token.token_id)).toEqual({ revoked_at: Date.parse(deletedAt) });
+    expect(await revocationOf(token.token_id)).toEqual({ revoked_at: Date.parse(deletedAt), secret_hash: await readSecretHash(token.id) });
   });
 
   it("revokes an expired token", async () => {

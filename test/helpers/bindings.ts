@@ -252,6 +252,13 @@ export async function readTokenState(id: string): Promise<TokenState> {
   return row;
 }
 
+/** Reads a token's stored secret hash (by its record id), to compare with the KV revocation value. */
+export async function readSecretHash(id: string): Promise<string> {
+  const row = await env.DB.prepare("SELECT secret_hash FROM join_tokens WHERE id = ?").bind(id).first<{ secret_hash: string }>();
+  if (row === null) throw new Error(`no join_tokens row with id ${id}`);
+  return row.secret_hash;
+}
+
 /** Counts the host rows of a token (by its record id), straight from the real D1. */
 export async function countHosts(id: string): Promise<number> {
   const row = await env.DB.prepare("SELECT COUNT(*) AS n FROM hosts WHERE join_token_id = ?").bind(id).first<{ n: number }>();

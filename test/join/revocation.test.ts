@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { countHosts, freshIp, kvWrites, readTokenState, updateTokenRow, wrapEnv } from "../helpers/bindings";
+import { countHosts, freshIp, kvWrites, readSecretHash, readTokenState, updateTokenRow, wrapEnv } from "../helpers/bindings";
 import { call, createAccount, createToken, join } from "../helpers/client";
 
 const revokedKey = (tokenId: string) => `revoked:${tokenId}`;
@@ -47,9 +47,20 @@ describe("stale revocation cache", () => {
     const response = await join(joinToken, { ophid: "stale" }, { headers: { "cf-connecting-ip": freshIp() } });
     expect(response.status).toBe(403);
     expect(response.json.error.code).toBe("TOKEN_REVOKED");
-    expect(await env.REVOCATIONS.get(revokedKey(token.token_id), "json")).toEqual({ revoked_at: revokedAt });
+    expect(await env.REVOCATIONS.get(revokedKey(token.token_id), "json")).toEqual({ revoked_at: revokedAt, secret_hash: await readSecretHash(token.id) });
     expect((await readTokenState(token.id)).use_counter).toBe(0);
     expect(await countHosts(token.id)).toBe(0);
+  });
+
+  it("treats a KV value without a secret hash as revoked", async () => {
+    const { key } = await createAccount();
+    const { token, joinToken } = await createToken(key);
+    await updateTokenRow(token.id, { revoked_at: Date.now() });
+    await env.REVOCATIONS.put(revokedKey(token.token_id), JSON.stringify({ revoked_at: Date.now() }));
+
+    const response = await join(joinToken, {}, { headers: { "cf-connecting-ip": freshIp() } });
+    expect(response.status).toBe(403);
+    expect(response.json.error.code).toBe("TOKEN_REVOKED");
   });
 
   it("answers from KV after refill", async () => {

@@ -200,15 +200,20 @@ describe("tripwire batching", () => {
     expect((await readTokenState(token.id)).rejected_attempts).toBe(1);
   });
 
-  it("records unknown-secret KV hits by token id", async () => {
+  it("ignores wrong-secret KV hits", async () => {
     const { token } = await revokedToken();
     const { crc32 } = await import("../../src/lib/crc32");
     const { encodeBase62 } = await import("../../src/lib/ids");
     const body = `${token.token_id}_${randomBase62(32)}`;
     const forged = body + encodeBase62(crc32(body), 6);
+    const wrapped = wrapEnv();
 
-    const response = await join(forged, {}, { headers: { "cf-connecting-ip": freshIp() } });
-    expect(response.json.error.code).toBe("TOKEN_REVOKED");
-    expect((await readTokenState(token.id)).rejected_attempts).toBe(1);
+    const response = await postInPhases(wrapped, "join", { join_token: forged, host_serial: "SN-GUESS" }, { "cf-connecting-ip": freshIp() });
+    await response.settle();
+    expect(response.status).toBe(401);
+    expect(response.json.error.code).toBe("TOKEN_INVALID");
+    expect(kvReads(response.countsAtResponse)).toBe(1);
+    expect(d1RoundTrips(response.countsAtResponse)).toBe(0);
+    expect((await readTokenState(token.id)).rejected_attempts).toBe(0);
   });
 });
