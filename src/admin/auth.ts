@@ -14,7 +14,7 @@ const unauthenticated = () =>
   new ApiError(
     401,
     "UNAUTHENTICATED",
-    "A valid API key is required: send `Authorization: Token <key>` or `Authorization: Bearer <key>`.",
+    "A valid API key is required: send `Authorization: Token <key>`, `Authorization: Token token=<key>` or `Authorization: Bearer <key>`.",
     "Authorization",
   );
 

@@ -89,7 +89,9 @@ const readOnly = {
 };
 
 export const createTokenSchema = z.strictObject({
-  name: text({ min: 1, max: NAME_MAX }),
+  name: text({ min: 1, max: NAME_MAX }).refine((value) => value.trim() !== "", {
+    error: "must contain a character other than white space",
+  }),
   description: text({ max: DESCRIPTION_MAX, multiline: true }).nullable().optional(),
   expires_at: expiresAt.nullable().optional(),
   tags: tags.nullable().optional(),

@@ -74,7 +74,6 @@ async function join(c: Context<AppEnv>): Promise<Response> {
       ophid: input.ophid ?? null,
       hostSerial: input.host_serial,
       srcIp: ip,
-      now,
     });
   } catch (error) {
     log.error("join_storage_failed", { token_id: parts.tokenId, request_id: c.get("requestId"), error: describeError(error) });
@@ -98,6 +97,8 @@ async function join(c: Context<AppEnv>): Promise<Response> {
       recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
       throw tokenExpired();
     case "use_limit_reached":
+      // A host beyond the limit holds the token string too: record it like an expired-token attempt.
+      recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
       throw useLimitReached();
     case "conflict":
       log.error("join_unclassified", { token_id: parts.tokenId, request_id: c.get("requestId") });

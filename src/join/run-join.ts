@@ -10,7 +10,6 @@ export interface JoinAttempt {
   ophid: string | null;
   hostSerial: string;
   srcIp: string | null;
-  now: number;
 }
 
 
@@ -45,12 +44,16 @@ interface OutcomeRow {
  * Throws whatever D1 throws; the caller maps that to 503, and nothing was written.
  */
 export async function runJoin(db: D1Database, attempt: JoinAttempt): Promise<JoinOutcome> {
-  const hostId = uuidv7(attempt.now);
+  // One instant for the whole join, taken just before the batch: the host's created_at, the token's
+  // last_used_at and the instant expiry is checked at. The host id carries it too, so concurrent joins
+  // list in the order of their created_at (ids made in the same millisecond are ordered by the isolate).
+  const now = Date.now();
+  const hostId = uuidv7(now);
   const [, , read] = await db.batch([
     db
       .prepare(INSERT_HOST)
-      .bind(hostId, attempt.tokenId, attempt.hostKey, attempt.ophid, attempt.hostSerial, attempt.srcIp, attempt.now, attempt.secretHash),
-    db.prepare(COUNT_USE).bind(hostId, attempt.now),
+      .bind(hostId, attempt.tokenId, attempt.hostKey, attempt.ophid, attempt.hostSerial, attempt.srcIp, now, attempt.secretHash),
+    db.prepare(COUNT_USE).bind(hostId, now),
     db.prepare(READ_OUTCOME).bind(attempt.tokenId, attempt.secretHash, hostId, attempt.hostKey),
   ]);
 
@@ -58,7 +61,7 @@ export async function runJoin(db: D1Database, attempt: JoinAttempt): Promise<Joi
   if (row === undefined || row.secret_ok !== 1) return { kind: "invalid" };
   if (row.host_id === hostId) return { kind: "joined", host: toHost(row) };
   if (row.revoked_at !== null) return { kind: "revoked", revokedAt: row.revoked_at };
-  if (row.expires_at !== null && row.expires_at <= attempt.now) return { kind: "expired" };
+  if (row.expires_at !== null && row.expires_at <= now) return { kind: "expired" };
   if (row.host_id !== null) return { kind: "replayed", host: toHost(row) };
   if (row.use_limit !== null && row.use_counter >= row.use_limit) return { kind: "use_limit_reached" };
   return { kind: "conflict" };

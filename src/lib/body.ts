@@ -77,7 +77,7 @@ function quoteField(field: string): string {
 export function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return `a string of ${value.length} characters`;
+  if (typeof value === "string") return `a string of ${value.length} ${value.length === 1 ? "character" : "characters"}`;
   if (typeof value === "object") return "an object";
   if (typeof value === "number") return "a number";
   if (typeof value === "boolean") return "a boolean";

@@ -124,8 +124,11 @@ describe("join storage calls", () => {
 
     const response = await postInPhases(wrapped, "join", { join_token: joinToken, host_serial: "SN" }, { "cf-connecting-ip": freshIp() });
     expect(response.status).toBe(403);
+    expectCounts(response.countsAtResponse, { kvReads: 1, kvWrites: 0, d1RoundTrips: 1 });
+
+    // After the response: the tripwire's one batched write.
     await response.settle();
-    expectCounts(wrapped.counts, { kvReads: 1, kvWrites: 0, d1RoundTrips: 1 });
+    expectCounts(wrapped.counts, { kvReads: 1, kvWrites: 0, d1RoundTrips: 2 });
   });
 });
 

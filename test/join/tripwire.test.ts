@@ -66,12 +66,23 @@ describe("tripwire counts", () => {
     expect(state.last_rejected_ip).toBe(ip);
   });
 
-  it("ignores other rejections", async () => {
+  it("counts use-limit refusals", async () => {
     const { key } = await createAccount();
     const { token, joinToken } = await createToken(key, { use_limit: 1 });
-    const headers = { "cf-connecting-ip": freshIp() };
+    const ip = freshIp();
     expect((await join(joinToken)).status).toBe(201);
-    expect((await join(joinToken, { ophid: "over" }, { headers })).status).toBe(403);
+    expect((await join(joinToken, { ophid: "over" }, { headers: { "cf-connecting-ip": ip } })).status).toBe(403);
+
+    const state = await readTokenState(token.id);
+    expect(state.rejected_attempts).toBe(1);
+    expect(state.last_rejected_ip).toBe(ip);
+    expect(state.use_counter).toBe(1);
+  });
+
+  it("ignores wrong-secret rejections", async () => {
+    const { key } = await createAccount();
+    const { token, joinToken } = await createToken(key);
+    const headers = { "cf-connecting-ip": freshIp() };
     const wrongSecret = joinToken.slice(0, 20) + joinToken.slice(21, 22) + joinToken.slice(20, 21) + joinToken.slice(22);
     expect((await join(wrongSecret, {}, { headers })).status).toBe(401);
 
