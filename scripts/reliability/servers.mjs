@@ -2,7 +2,7 @@
 // persistence folder, migrated and seeded with its accounts and API keys, and listens on 127.0.0.1 only.
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -86,14 +86,46 @@ function freePort() {
   });
 }
 
+const PORT_ATTEMPTS = 3;
+
 /**
  * Starts `wrangler dev --local` for `config` on a free loopback port, with its output in `logFile`,
- * and resolves once it responds to HTTP. The child leads its own process group so that stop() also ends
- * the workerd it starts.
+ * and resolves once this service answers on it. A free port can be taken by another process before
+ * wrangler binds it, so a start that finds its port in use is retried on new ports, up to 3 times.
  */
-export async function startServer({ name, config, persistTo, logFile }) {
+export async function startServer(options) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOnce(options);
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt === PORT_ATTEMPTS) throw error;
+      console.log(`[reliability] ${options.name}: port ${error.port} was taken before wrangler bound it; retrying on another port`);
+    }
+  }
+}
+
+class PortInUseError extends Error {
+  constructor(name, port) {
+    super(`${name}: port ${port} is already in use`);
+    this.port = port;
+  }
+}
+
+/** True when the server at `origin` is this service: its admin list rejects a request without a key. */
+async function isJoinTokensService(origin) {
+  const response = await fetch(`${origin}/host-activation/v1/jointoken`, { signal: AbortSignal.timeout(2_000) });
+  const body = await response.json().catch(() => null);
+  return response.status === 401 && body?.error?.code === "UNAUTHENTICATED";
+}
+
+/**
+ * Starts one `wrangler dev` on new free ports. The child leads its own process group so that stop()
+ * also ends the workerd it starts.
+ */
+async function startServerOnce({ name, config, persistTo, logFile }) {
   const port = await freePort();
   const inspectorPort = await freePort();
+  const logStart = existsSync(logFile) ? readFileSync(logFile, "utf8").length : 0;
   const log = openSync(logFile, "a");
   const args = [
     WRANGLER, "dev", "--config", config, "--local", "--persist-to", persistTo,
@@ -128,12 +160,17 @@ export async function startServer({ name, config, persistTo, logFile }) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (!running) throw new Error(`${name}: wrangler dev exited before it was ready; see ${logFile}:\n${tail(logFile)}`);
-    try {
-      await fetch(`${server.origin}/`, { signal: AbortSignal.timeout(2_000) });
-      return server;
-    } catch {
-      await sleep(250);
+    // wrangler reports a port taken between freePort() and its own bind in its log, and may keep running.
+    if (readFileSync(logFile, "utf8").slice(logStart).includes("Address already in use")) {
+      await server.stop();
+      throw new PortInUseError(name, port);
     }
+    try {
+      if (await isJoinTokensService(server.origin)) return server;
+    } catch {
+      // Not listening yet.
+    }
+    await sleep(250);
   }
   await server.stop();
   throw new Error(`${name}: wrangler dev did not respond within ${READY_TIMEOUT_MS / 1000} s; see ${logFile}:\n${tail(logFile)}`);
