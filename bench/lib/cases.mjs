@@ -1,6 +1,6 @@
 // The benchmark's cases: the request each sends and the status each side must return. Both sides get
 // the same method, path and body, and the floor workers ignore the parts they do not need.
-import { newToken, pageTokenAfter } from "./tokens.mjs";
+import { newToken, pageTokenAfter } from "../../scripts/lib/tokens.mjs";
 
 const BASE = "/host-activation/v1";
 

@@ -2,7 +2,7 @@
 // benchmark joins with are generated here, so that their strings are known. Bulk tokens, which are only
 // listed or revoked, are generated inside SQLite by a recursive CTE, so 100,000 rows take seconds.
 import { randomUUID } from "node:crypto";
-import { newToken, orderedId, randomBase62, sha256Hex, sqlString } from "./tokens.mjs";
+import { newToken, orderedId, randomBase62, sha256Hex, sqlString } from "../../scripts/lib/tokens.mjs";
 
 // Rows per INSERT statement: about 40 KB of SQL, well under D1's 100 KB statement limit.
 const ROWS_PER_INSERT = 200;

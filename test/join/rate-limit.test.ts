@@ -1,13 +1,16 @@
 import { randomBase62 } from "../../src/lib/ids";
+import { generateTokenString } from "../../src/lib/token-string";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { freshIp, readTokenState, wrapEnv } from "../helpers/bindings";
-import { createAccount, createToken, join } from "../helpers/client";
+import { call, createAccount, createToken, join } from "../helpers/client";
 
 // wrangler.toml: JOIN_FAILURE_LIMITER allows 30 failed joins per source IP per 60 s. Miniflare's
 // binding enforces the count (checked: the 31st call in a period fails), and each test runs well inside one period.
 const FAILURE_LIMIT = 30;
 
-const badToken = () => `jt_${randomBase62(55)}`;
+// A well-formed token (valid checksum) that is in no database: what a guesser sends.
+const badToken = () => generateTokenString().token;
+const malformedToken = () => `jt_${randomBase62(55)}`;
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -36,18 +39,41 @@ describe("failed join rate limit", () => {
     expect((await join(badToken(), {}, { headers: { "cf-connecting-ip": freshIp() } })).status).toBe(401);
   });
 
-  it("counts every failure kind", async () => {
+  it("counts wrong secrets as guesses", async () => {
+    const { key } = await createAccount();
+    const { joinToken } = await createToken(key);
+    const wrongSecret = generateTokenString().token.replace(/^jt_[0-9A-Za-z]{16}/, joinToken.slice(0, 19));
+    const headers = { "cf-connecting-ip": freshIp() };
+    const wrapped = wrapEnv();
+
+    // The checksum no longer matches after the id swap, so rebuild a well-formed string with the real id.
+    const { crc32 } = await import("../../src/lib/crc32");
+    const { encodeBase62 } = await import("../../src/lib/ids");
+    const body = wrongSecret.slice(0, -6);
+    const guess = body + encodeBase62(crc32(body), 6);
+
+    for (let i = 0; i < FAILURE_LIMIT; i++) expect((await join(guess, {}, { headers, env: wrapped.env })).status).toBe(401);
+    expect((await join(guess, {}, { headers, env: wrapped.env })).status).toBe(429);
+    expect(wrapped.counts.limiter).toBe(FAILURE_LIMIT + 1);
+  });
+
+  it("does not count refusals of holders", async () => {
     const { key } = await createAccount();
     const { joinToken } = await createToken(key, { use_limit: 1 });
+    const { token: revoked, joinToken: revokedToken } = await createToken(key);
+    expect((await call(`jointoken/${revoked.id}`, { method: "DELETE", key })).status).toBe(204);
     expect((await join(joinToken)).status).toBe(201);
     const headers = { "cf-connecting-ip": freshIp() };
+    const wrapped = wrapEnv();
 
-    for (let i = 0; i < FAILURE_LIMIT / 3; i++) {
-      expect((await join(joinToken, { ophid: `over-${i}` }, { headers })).status).toBe(403);
-      expect((await join(joinToken, { ophid: "" }, { headers })).status).toBe(400);
-      expect((await join(badToken(), {}, { headers })).status).toBe(401);
+    for (let i = 0; i < FAILURE_LIMIT; i++) {
+      expect((await join(joinToken, { ophid: `over-${i}` }, { headers, env: wrapped.env })).status).toBe(403);
+      expect((await join(revokedToken, {}, { headers, env: wrapped.env })).status).toBe(403);
+      expect((await join(malformedToken(), {}, { headers, env: wrapped.env })).status).toBe(401);
+      expect((await join(joinToken, { ophid: "" }, { headers, env: wrapped.env })).status).toBe(400);
     }
-    expect((await join(joinToken, { ophid: "one-more" }, { headers })).status).toBe(429);
+    expect(wrapped.counts.limiter).toBe(0);
+    expect((await join(badToken(), {}, { headers })).status).toBe(401);
   });
 
   it("never limits successful joins", async () => {

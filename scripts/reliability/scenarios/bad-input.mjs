@@ -81,21 +81,27 @@ async function createFixture(client, foreign) {
 
 async function sendCase(corpus, testCase, fixture, origin, ip) {
   const failed = (detail) => ({ name: testCase.name, response: { status: 0, headers: new Headers() }, matches: false, echoesSecret: false, detail });
-  let request;
-  try {
-    request = corpus.toRequest(testCase, fixture, origin, ip);
-  } catch (error) {
-    return failed(`not built: ${error.message}`);
-  }
   let status;
   let headers;
   let text;
-  try {
-    const response = await fetch(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-    ({ status, headers } = response);
-    text = await response.text();
-  } catch (error) {
-    return failed(`no response: ${error.message}`);
+  // A streamed oversized body can be cut off by the server's early 413 while the client is still
+  // sending it, and undici then reports the reset instead of the response: such a case gets 3 tries.
+  const tries = testCase.stream ? 3 : 1;
+  for (let attempt = 1; ; attempt++) {
+    let request;
+    try {
+      request = corpus.toRequest(testCase, fixture, origin, ip);
+    } catch (error) {
+      return failed(`not built: ${error.message}`);
+    }
+    try {
+      const response = await fetch(request, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      ({ status, headers } = response);
+      text = await response.text();
+      break;
+    } catch (error) {
+      if (attempt >= tries) return failed(`no response after ${attempt} ${attempt === 1 ? "try" : "tries"}: ${error.message}`);
+    }
   }
 
   let error = null;

@@ -1,6 +1,7 @@
 // The failed-join limit of the root wrangler.toml (JOIN_FAILURE_LIMITER: 30 failures a minute per
 // source IP). From the 31st failure on, joins from that IP get 429 with Retry-After, but successful
 // joins from it keep succeeding.
+import { newToken } from "../../lib/tokens.mjs";
 import { errorCode, nonce } from "../client.mjs";
 import { statusSummary } from "../report.mjs";
 import { sleep } from "../servers.mjs";
@@ -10,8 +11,9 @@ const PERIOD_MS = 60_000;
 // Miniflare's local limiter counts in windows aligned to the wall clock. A run that started later than
 // this in a window could span two windows, so it waits for the next window instead.
 const LATEST_START_IN_WINDOW_MS = 45_000;
-// Fails the format check, so the join gets 401 before any storage is read.
-const BAD_TOKEN = "jt_not-a-token";
+// A well-formed token (valid checksum) that is in no database: the failure that guessing produces,
+// which is the kind the limiter counts. Only the token string is used; it is never printed.
+const BAD_TOKEN = newToken().token;
 
 export async function failureLimit(client, report, { failures }) {
   const scenario = `failed-join limit, root wrangler.toml (${LIMIT} a minute per IP)`;

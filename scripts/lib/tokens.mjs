@@ -1,5 +1,6 @@
 // Token strings, ids and hashes in the formats the Worker uses (src/lib/token-string.ts, src/lib/ids.ts,
-// src/admin/paging.ts), written again for Node because the Worker's modules do not load outside a bundler.
+// src/admin/paging.ts), for the benchmark and the reliability suite. They are written again for Node
+// because the Worker's modules do not load outside a bundler.
 import { createHash, randomBytes } from "node:crypto";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
