@@ -7,8 +7,15 @@ import { fileURLToPath } from "node:url";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = fileURLToPath(new URL("../../node_modules/wrangler/bin/wrangler.js", import.meta.url));
 
-// CLOUDFLARE_CF_FETCH_ENABLED=false stops miniflare from downloading a sample `request.cf` object at start.
-export const wranglerEnv = { ...process.env, WRANGLER_SEND_METRICS: "false", DO_NOT_TRACK: "1", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
+// CLOUDFLARE_CF_FETCH_ENABLED=false stops miniflare from downloading a sample `request.cf` object at
+// start, and WRANGLER_HIDE_BANNER=true stops wrangler 4 from asking the npm registry for a newer version.
+export const wranglerEnv = {
+  ...process.env,
+  WRANGLER_SEND_METRICS: "false",
+  DO_NOT_TRACK: "1",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_HIDE_BANNER: "true",
+};
 
 /** Runs wrangler to completion and returns its stdout; exits the process if it fails. */
 export function runWrangler(args, { quiet = false, input } = {}) {
