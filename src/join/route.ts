@@ -39,9 +39,9 @@ joinRoutes.post(
 /**
  * Returns the error for a join whose token id is unknown or whose secret is wrong: the failures that
  * guessing produces. Only these count against the source IP's limit (JOIN_FAILURE_LIMITER), and past
- * it they become 429. Other refusals are not counted: a malformed token reads no storage and its
- * checksum is public, so limiting it stops no guesser, and a revoked, expired or used-up token with
- * the right secret comes from a holder of the token, whom the tripwire records instead.
+ * it they become 429. Other refusals are not counted. A malformed token reads no storage and its
+ * checksum is public, so limiting it stops no guesser. A revoked, expired or used-up token with the
+ * right secret comes from someone who has the token, and the tripwire records that instead.
  */
 async function guessRejection(c: Context<AppEnv>, ip: string | null): Promise<ApiError> {
   if (await isOverFailureLimit(c.env.JOIN_FAILURE_LIMITER, ip)) {
@@ -75,7 +75,7 @@ async function join(c: Context<AppEnv>): Promise<Response> {
     outcome = await runJoin(c.env.DB, {
       tokenId: parts.tokenId,
       secretHash,
-      hostKey: input.ophid !== undefined ? `ophid:${input.ophid}` : idempotencyKey !== undefined ? `key:${idempotencyKey}` : null,
+      hostKey: hostKeyOf(input.ophid, idempotencyKey),
       ophid: input.ophid ?? null,
       hostSerial: input.host_serial,
       srcIp: ip,
@@ -95,7 +95,7 @@ async function join(c: Context<AppEnv>): Promise<Response> {
     case "invalid":
       throw await guessRejection(c, ip);
     case "revoked":
-      // D1 knows of a revoke that this location's KV did not: refill KV so later attempts skip D1.
+      // D1 has a revoke that this location's KV lacks: refill KV so that later attempts skip D1.
       c.executionCtx.waitUntil(markRevoked(c.env.REVOCATIONS, parts.tokenId, outcome.revokedAt, secretHash));
       recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
       throw tokenRevoked();
@@ -103,7 +103,7 @@ async function join(c: Context<AppEnv>): Promise<Response> {
       recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
       throw tokenExpired();
     case "use_limit_reached":
-      // A host beyond the limit holds the token string too: record it like an expired-token attempt.
+      // A host beyond the limit has the token string too: record it like an expired-token attempt.
       recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
       throw useLimitReached();
     case "conflict":
@@ -112,7 +112,17 @@ async function join(c: Context<AppEnv>): Promise<Response> {
   }
 }
 
-/** The client address Cloudflare's edge (and wrangler dev) put in CF-Connecting-IP. */
+/**
+ * Returns the host identity a retry is matched on: the ophid when the join has one, otherwise the
+ * Idempotency-Key header, otherwise null (every such join is a new host).
+ */
+function hostKeyOf(ophid: string | undefined, idempotencyKey: string | undefined): string | null {
+  if (ophid !== undefined) return `ophid:${ophid}`;
+  if (idempotencyKey !== undefined) return `key:${idempotencyKey}`;
+  return null;
+}
+
+/** Returns the client address that Cloudflare's edge (and wrangler dev) put in CF-Connecting-IP. */
 function sourceIp(request: Request): string | null {
   return request.headers.get("cf-connecting-ip");
 }

@@ -2,7 +2,8 @@ import { describeError, log } from "./log";
 
 // KV key `revoked:<token_id>` → `{"revoked_at": <epoch ms>, "secret_hash": <SHA-256 hex>}`, written with
 // no expiry because a revoke is permanent. The secret's hash lets the edge tell the holder of the
-// token (a tripwire event) from someone guessing at a token id, still without reading D1. KV only ever gains these keys (on revoke and on refill), never loses them, so a
+// token (a tripwire event) from someone guessing at a token id, still without reading D1.
+// This module only ever puts these keys (on revoke and on refill) and never deletes one, so a
 // refill built from a stale read cannot un-revoke a token. KV is eventually consistent (about 60 s
 // between locations), so it may only speed up a refusal: a token it does not mark is checked in D1.
 
@@ -29,7 +30,7 @@ export async function readRevocation(kv: KVNamespace, tokenId: string): Promise<
     : { revokedAt: value.revoked_at };
 }
 
-/** Marks a token revoked in KV. Logs and swallows failures: D1 already holds the revoke. */
+/** Marks a token revoked in KV. Logs and swallows failures, because D1 already has the revoke. */
 export async function markRevoked(kv: KVNamespace, tokenId: string, revokedAt: number, secretHash: string): Promise<void> {
   try {
     await kv.put(revokedKey(tokenId), JSON.stringify({ revoked_at: revokedAt, secret_hash: secretHash }));
