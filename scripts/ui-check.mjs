@@ -9,10 +9,10 @@ import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, generateApiKey, runWrangler, sha256Hex, wranglerEnv } from "./lib/wrangler.mjs";
+import { freePort } from "./lib/ports.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -53,18 +53,6 @@ const step = (text) => console.log(`ok: ${text}`);
 
 /** The running `wrangler dev`, for the time-out handler to kill. */
 let activeServer = null;
-
-/** Returns a TCP port that was free on 127.0.0.1 a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Formats like the page: mm/dd/yy hh:mm:ss and the zone abbreviation, here through Intl parts. */
 function expectedTime(iso) {

@@ -2,10 +2,10 @@
 // stopped when the benchmark exits, fails or is interrupted.
 import { spawn, spawnSync } from "node:child_process";
 import { closeSync, createWriteStream, openSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../scripts/lib/ports.mjs";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WRANGLER = path.join(ROOT, "node_modules/wrangler/bin/wrangler.js");
@@ -45,18 +45,6 @@ export function runWrangler(args) {
 
 export function wranglerVersion() {
   return runWrangler(["--version"]).trim().split("\n").at(-1).trim();
-}
-
-/** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // Each running server's child process, mapped to a promise of its exit code.

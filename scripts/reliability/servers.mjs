@@ -4,9 +4,9 @@ import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { ROOT, generateApiKey, sha256Hex, wranglerEnv } from "../lib/wrangler.mjs";
+import { freePort } from "../lib/ports.mjs";
 
 const WRANGLER = join(ROOT, "node_modules/wrangler/bin/wrangler.js");
 const READY_TIMEOUT_MS = 90_000;
@@ -72,18 +72,6 @@ export async function prepareStorage(storage, accountNames) {
   await mkdir(storage.persistTo, { recursive: true });
   await runWrangler(["d1", "migrations", "apply", "DB", ...localD1(storage)]);
   return createApiKeys(storage, accountNames);
-}
-
-/** Finds a TCP port that was free on 127.0.0.1 a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const PORT_ATTEMPTS = 3;
