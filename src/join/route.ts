@@ -61,12 +61,13 @@ async function join(c: Context<AppEnv>): Promise<Response> {
 
   const now = Date.now();
   const ip = sourceIp(c.req.raw);
+  const recordTripwire = () => recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
   const secretHash = await sha256Hex(parts.secret);
   const revocation = await readRevocation(c.env.REVOCATIONS, parts.tokenId);
   if (revocation !== null) {
     // A wrong secret for a revoked token id is a guess, not the token leaking: refuse it as invalid.
     if (revocation.secretHash !== undefined && revocation.secretHash !== secretHash) throw await guessRejection(c, ip);
-    recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
+    recordTripwire();
     throw tokenRevoked();
   }
 
@@ -97,14 +98,14 @@ async function join(c: Context<AppEnv>): Promise<Response> {
     case "revoked":
       // D1 has a revoke that this location's KV lacks: refill KV so that later attempts skip D1.
       c.executionCtx.waitUntil(markRevoked(c.env.REVOCATIONS, parts.tokenId, outcome.revokedAt, secretHash));
-      recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
+      recordTripwire();
       throw tokenRevoked();
     case "expired":
-      recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
+      recordTripwire();
       throw tokenExpired();
     case "use_limit_reached":
       // A host beyond the limit has the token string too: record it like an expired-token attempt.
-      recordRejectedAttempt(c.executionCtx, c.env.DB, flushWindowMs(c.env), parts.tokenId, now, ip);
+      recordTripwire();
       throw useLimitReached();
     case "conflict":
       log.error("join_unclassified", { token_id: parts.tokenId, request_id: c.get("requestId") });
