@@ -229,6 +229,17 @@ export function freshIp(): string {
   return `2001:db8:${a.toString(16)}:${b.toString(16)}:${c.toString(16)}::1`;
 }
 
+// Miniflare's rate limiter counts in windows aligned to the wall clock (a 60 s limit resets at each
+// whole minute), so a test that counts to the limit must not straddle a minute boundary.
+const LIMITER_PERIOD_MS = 60_000;
+const LIMITER_MARGIN_MS = 15_000;
+
+/** Waits, when less than 15 s of the limiter's current minute is left, until the next minute starts. */
+export async function waitForFreshLimiterWindow(): Promise<void> {
+  const left = LIMITER_PERIOD_MS - (Date.now() % LIMITER_PERIOD_MS);
+  if (left < LIMITER_MARGIN_MS) await new Promise((resolve) => setTimeout(resolve, left + 100));
+}
+
 /** The columns of a join_tokens row that joins change, read straight from the real D1. */
 export interface TokenState {
   use_counter: number;

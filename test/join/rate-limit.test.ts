@@ -1,7 +1,7 @@
 import { randomBase62 } from "../../src/lib/ids";
 import { generateTokenString } from "../../src/lib/token-string";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { freshIp, readTokenState, wrapEnv } from "../helpers/bindings";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { freshIp, readTokenState, waitForFreshLimiterWindow, wrapEnv } from "../helpers/bindings";
 import { call, createAccount, createToken, join } from "../helpers/client";
 
 // wrangler.toml: JOIN_FAILURE_LIMITER allows 30 failed joins per source IP per 60 s. Miniflare's
@@ -11,6 +11,9 @@ const FAILURE_LIMIT = 30;
 // A well-formed token (valid checksum) that is in no database: what a guesser sends.
 const badToken = () => generateTokenString().token;
 const malformedToken = () => `jt_${randomBase62(55)}`;
+
+// Up to 15 s of waiting for a fresh limiter window, then the test's own few seconds.
+beforeEach(waitForFreshLimiterWindow, 20_000);
 
 afterEach(() => {
   vi.restoreAllMocks();
