@@ -78,7 +78,7 @@ const PORT_ATTEMPTS = 3;
 
 /**
  * Starts `wrangler dev --local` for `config` on a free loopback port, with its output in `logFile`,
- * and resolves once this service answers on it. A free port can be taken by another process before
+ * and resolves once this service responds on it. A free port can be taken by another process before
  * wrangler binds it, so a start that finds its port in use is retried on new ports, up to 3 times.
  */
 export async function startServer(options) {

@@ -25,7 +25,7 @@ function wholeNumber(query: Record<string, string>, name: string, min: number, m
 
 /**
  * Reads `_limit`, `_offset` and `_page_token`. A page token is the base64url of the last id on the
- * previous page; with one, the page continues after that id and `_offset` must be absent or 0.
+ * previous page. With one, the page continues after that id, and `_offset` must be absent or 0.
  */
 export function readPage(query: Record<string, string>): Page {
   // Other query parameters, the Host Activation API's _filter, _order_by and _fields among them, are ignored.
@@ -56,7 +56,7 @@ function decodePageToken(token: string): string | null {
 }
 
 /**
- * Builds the response's `page` from a query that fetched `limit + 1` rows: the extra row only says
+ * Builds the response's `page` from a query that fetched `limit + 1` rows. The extra row only shows
  * that another page exists. `size` (a total count) is left out so that no page has to count the table.
  */
 export function pageInfo<Row extends { id: string }>(rows: Row[], page: Page): { items: Row[]; page: Record<string, unknown> } {

@@ -1,5 +1,5 @@
-// The join's storage work, as hand-written SQL run in one D1 batch: D1 runs a batch as one
-// transaction in one round trip, and SQLite serialises writers, so the use check, the count and the
+// The join's storage work, as hand-written SQL run in one D1 batch. D1 runs a batch as one
+// transaction in one round trip, and SQLite serialises writers. So the use check, the count and the
 // host record below commit together or not at all, and two joins never both see the last free use.
 
 /**

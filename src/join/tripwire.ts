@@ -7,7 +7,7 @@ import { RECORD_REJECTED_ATTEMPTS } from "./statements";
 // NOTE: the count is a lower bound. Attempts buffered in an isolate that is evicted before its
 // flush runs, or whose flush fails, are lost; nothing is ever counted twice.
 // NOTE: a batch contains one statement per token. D1 limits queries per Worker invocation (1000 on
-// Workers Paid, 50 on Free, per developers.cloudflare.com/d1/platform/limits); whether each
+// Workers Paid, 50 on Free, per developers.cloudflare.com/d1/platform/limits). Whether each
 // statement of a batch counts toward that limit is not verified here.
 
 interface Pending {
